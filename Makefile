@@ -1,0 +1,40 @@
+# PCI/vfio-pci Live Update: harness around the patch series in series/.
+# See README.md.  WORK (default ./work) holds the kernel tree and build.
+
+WORK ?= $(CURDIR)/work
+export WORK
+SELFTESTS = $(WORK)/linux/tools/testing/selftests/pci_liveupdate
+
+.PHONY: all deps base tree export series-status build checkpatch check demo clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+base: deps
+	@scripts/fetch-base.sh $${CACHE_DIR:-$$HOME/.cache/pci-liveupdate}/src
+
+tree: deps
+	@scripts/series.sh tree
+
+export:
+	@scripts/series.sh export
+
+series-status:
+	@scripts/series.sh status
+
+build: tree
+	@scripts/build.sh
+
+checkpatch:
+	@scripts/checkpatch.sh
+
+check: deps
+	@scripts/check.sh
+
+demo: build
+	@scripts/demo.sh
+
+clean:
+	rm -rf $(WORK)/build $(WORK)/vmtest

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# checkpatch.pl --strict on every patch of series/; prints KTAP, one line per patch.
+# The only accepted warning is "does MAINTAINERS need updating" (see the cover letter).
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+tree=${WORK:-$top/work}/linux
+n=0 fail=0
+patches=("$top"/series/[0-9][0-9][0-9][0-9]-*.patch)
+echo "KTAP version 1"
+echo "1..$(( ${#patches[@]} - 1 ))"
+for p in "${patches[@]}"; do
+	case $p in */0000-cover-letter.patch) continue ;; esac
+	n=$((n + 1))
+	out=$(cd "$tree" && scripts/checkpatch.pl --strict --no-summary --terse \
+		--ignore FILE_PATH_CHANGES "$p" 2>&1)
+	if [ -n "$out" ]; then
+		echo "$out" | sed 's/^/# /'
+		echo "not ok $n checkpatch $(basename "$p")"
+		fail=1
+	else
+		echo "ok $n checkpatch $(basename "$p")"
+	fi
+done
+exit $fail
