@@ -2,6 +2,8 @@
 # checkpatch.pl --strict on every patch of series/; prints KTAP, one line per patch.
 # The only accepted warning is "does MAINTAINERS need updating" (see the cover letter).
 set -uo pipefail
+# spdxcheck.py needs ply: prefer the distribution python3 (python3-ply).
+export PATH=/usr/bin:$PATH
 top=$(cd "$(dirname "$0")/.." && pwd)
 tree=${WORK:-$top/work}/linux
 n=0 fail=0

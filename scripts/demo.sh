@@ -11,9 +11,14 @@ name=$(basename "$plan" .plan)
 rm -rf "$out"; mkdir -p "$out"
 
 ms() { local now=${EPOCHREALTIME/./}; echo $(( (now - t0) / 1000 )); }
-stamp() { # stamp TAG REGEX FILE
-	tail -n +1 -F "$3" 2>/dev/null | tr -d '\r' | while IFS= read -r line; do
-		[[ $line =~ $2 ]] && printf '%7d ms  %-7s %s\n' "$(ms)" "$1" "${line#    }"
+stamp() { # stamp TAG REGEX FILE: until the VM is gone
+	local line
+	tail -n +1 -F -s 0.05 --pid="$vm" "$3" 2>/dev/null | while IFS= read -r line; do
+		line=${line//[^[:print:]]/}
+		# kernel lines: drop the printk timestamp (and firmware escape debris)
+		[[ $line =~ \[\ *[0-9]+\.[0-9]+\]\ (.*)$ ]] && line=${BASH_REMATCH[1]}
+		line=${line%% (*}
+		[[ $line =~ $2 ]] && printf '%7d ms  %-6s %s\n' "$(ms)" "$1" "${line#    }"
 	done
 }
 
@@ -24,16 +29,21 @@ t0=${EPOCHREALTIME/./}
 "$st/vmtest.sh" -b "$work/build" -o "$out" "$plan" >"$out/vmtest.ktap" 2>&1 &
 vm=$!
 while [ ! -e "$out/$name/console.log" ] && kill -0 $vm 2>/dev/null; do sleep 0.05; done
-stamp guest '(DEMO:|^# stage|^(not )?ok )' "$out/$name/results.raw" &
-s1=$!
-stamp kernel '(Linux version|kexec_core: Starting new kernel|Run /init|liveupdate: |KHO: )' \
-	"$out/$name/console.log" &
-s2=$!
+{
+	stamp guest '(DEMO:|^# stage|^(not )?ok )' "$out/$name/results.raw" &
+	stamp kernel '^(Linux version|kexec_core: Starting new kernel|Run /init|KHO: exec)' \
+		"$out/$name/console.log" &
+	wait
+} | tee "$out/timeline.txt" &
 wait $vm
 rc=$?
-sleep 0.3
-kill $s1 $s2 2>/dev/null; pkill -P $s1 2>/dev/null; pkill -P $s2 2>/dev/null
-wait 2>/dev/null
+wait
+echo
+awk '/Starting new kernel/ && !k {k=$1}
+     k && /Run \/init/ && !i && $1 > k {i=$1}
+     /stage 2 of/ {s=$1}
+     END {if (k && i) printf "kexec to the new kernel'"'"'s init: %d ms (host clock)\n", i - k
+	  if (k && s) printf "kexec to stage 2 running: %d ms\n", s - k}' "$out/timeline.txt"
 echo
 grep -E '^(not )?ok |^# Totals' "$out/vmtest.ktap"
 if [ $rc = 0 ]; then

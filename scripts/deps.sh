@@ -2,7 +2,7 @@
 # Install what building and testing need (Debian packages).
 set -euo pipefail
 pkgs=(build-essential flex bison bc cpio rsync kmod libelf-dev libssl-dev
-      python3 perl git xz-utils qemu-system-x86 busybox-static sparse)
+      python3 python3-ply python3-git perl git xz-utils qemu-system-x86 busybox-static sparse)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -63,7 +63,7 @@ same_dir() { diff -rq "$1" "$2" >/dev/null 2>&1; }
 unexported() {
 	local tmp rc=0 dirty
 	[ -d "$tree/.git" ] || return 0
-	dirty=$(g status --porcelain --untracked-files=normal | head -n 20)
+	dirty=$(g status --porcelain --ignored --untracked-files=normal | head -n 20)
 	if [ -n "$dirty" ]; then
 		echo "uncommitted edits in $tree:"; echo "$dirty"; rc=1
 	fi
@@ -116,7 +116,9 @@ cmd_tree() {
 		fi
 	done
 	# The cover letter's subject and text become the branch description.
-	awk '/^Subject: /{sub(/^Subject: \[PATCH[^]]*\] /,""); s=$0; next}
+	awk '/^Subject: /{sub(/^Subject: \[PATCH[^]]*\] /,""); s=$0; h=1; next}
+	     h && /^ / {s=s $0; next}
+	     {h=0}
 	     s!="" && !b && /^$/ {b=1; print s; print ""; next}
 	     b && /^[^ ].* \([0-9]+\):$/ {exit}
 	     b {print}' "$series/0000-cover-letter.patch" |
@@ -129,7 +131,7 @@ cmd_tree() {
 cmd_export() {
 	[ -d "$tree/.git" ] || die "no tree at $tree (make tree)"
 	local dirty
-	dirty=$(g status --porcelain --untracked-files=normal | head -n 20)
+	dirty=$(g status --porcelain --ignored --untracked-files=normal | head -n 20)
 	[ -z "$dirty" ] || { echo "$dirty" >&2; die "commit or drop these edits in $tree first"; }
 	same_dir "$series" "$snap" ||
 		die "series/ changed since the tree was made from it; exporting would overwrite that. Save your tree commits (git -C $tree format-patch), then make tree."
