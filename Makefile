@@ -5,7 +5,7 @@ WORK ?= $(CURDIR)/work
 export WORK
 SELFTESTS = $(WORK)/linux/tools/testing/selftests/pci_liveupdate
 
-.PHONY: all deps base tree export series-status build checkpatch check demo clean
+.PHONY: all deps base tree export series-status build checkpatch check check-each demo clean
 
 all: build
 
@@ -38,3 +38,7 @@ demo: build
 
 clean:
 	rm -rf $(WORK)/build $(WORK)/vmtest
+
+# Every patch of the series builds on its own (W=1 and sparse on touched files).
+check-each: build
+	@scripts/check-each.sh

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# make check-each: every patch of the series builds on its own.  For each
+# commit of the tree, in order: an incremental bzImage build, then the C
+# files the patch touches compiled again with W=1 and sparse (C=1); any
+# warning on them fails that patch.  Prints KTAP, one result per patch.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+work=${WORK:-$top/work}
+tree=$work/linux
+each=$work/each
+out=$work/build-each
+jobs=${JOBS:-$(nproc)}
+
+"$top/scripts/series.sh" tree >/dev/null || exit 1
+[ -d "$each/.git" ] || [ -f "$each/.git" ] || git -C "$tree" worktree add -q --detach "$each" base
+mkdir -p "$out"
+cp "$work/build/.config" "$out/.config" 2>/dev/null || cat "$top"/config/*.config >"$out/.config"
+mapfile -t commits < <(git -C "$tree" rev-list --reverse base..series)
+echo "KTAP version 1"
+echo "1..${#commits[@]}"
+fail=0 n=0
+# W=1 + sparse warnings of some objects, without line numbers, sorted.
+warnings() { # warnings OBJ...
+	[ $# -gt 0 ] || return 0
+	(cd "$each" && touch "${@/%.o/.c}" 2>/dev/null)
+	make -C "$each" O="$out" -j"$jobs" W=1 C=1 "$@" 2>&1 |
+		grep -E '(warning|error):' | sed -E 's/:[0-9]+(:[0-9]+)?:/:/' | sort -u
+}
+for c in "${commits[@]}"; do
+	n=$((n + 1))
+	subject=$(git -C "$tree" log -1 --format=%s "$c")
+	log=$out/patch-$n.log
+	mapfile -t objs < <(git -C "$tree" diff --name-only --diff-filter=AM "$c^" "$c" -- '*.c' |
+			    grep -v '^tools/\|^Documentation/\|^samples/\|^scripts/' | sed 's/\.c$/.o/')
+	git -C "$each" checkout -q --detach "$c^"
+	# What the touched files already warned about before this patch.
+	mapfile -t old < <(for o in "${objs[@]}"; do
+		[ -f "$each/${o%.o}.c" ] && echo "$o"; done)
+	before=$(warnings "${old[@]}")
+	git -C "$each" checkout -q --detach "$c"
+	if ! make -s -C "$each" O="$out" -j"$jobs" olddefconfig bzImage >"$log" 2>&1; then
+		tail -n 20 "$log" | sed 's/^/# /'
+		echo "not ok $n $subject # build failed"; fail=1; continue
+	fi
+	after=$(warnings "${objs[@]}")
+	new=$(comm -13 <(echo "$before") <(echo "$after") | grep . || true)
+	if [ -n "$new" ]; then
+		echo "$new" | head -n 20 | sed 's/^/# /'
+		echo "not ok $n $subject # new W=1/sparse warnings"; fail=1; continue
+	fi
+	echo "ok $n $subject"
+done
+exit $fail
