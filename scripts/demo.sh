@@ -5,7 +5,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=${WORK:-$top/work}
 st=$work/linux/tools/testing/selftests/pci_liveupdate
-plan=$st/${DEMO_PLAN:-lu_memfd_demo}.plan
+plan=$st/${DEMO_PLAN:-demo}.plan
 out=$work/demo
 name=$(basename "$plan" .plan)
 rm -rf "$out"; mkdir -p "$out"
@@ -30,7 +30,8 @@ t0=${EPOCHREALTIME/./}
 vm=$!
 while [ ! -e "$out/$name/console.log" ] && kill -0 $vm 2>/dev/null; do sleep 0.05; done
 {
-	stamp guest '(DEMO:|^# stage|^(not )?ok )' "$out/$name/results.raw" &
+	stamp guest '(DEMO:|^# stage|^(not )?ok |liveness|live update state|DMA works|came back|sysfs liveupdate)' \
+		"$out/$name/results.raw" &
 	stamp kernel '^(Linux version|kexec_core: Starting new kernel|Run /init|KHO: exec)' \
 		"$out/$name/console.log" &
 	wait
@@ -47,7 +48,7 @@ awk '/Starting new kernel/ && !k {k=$1}
 echo
 grep -E '^(not )?ok |^# Totals' "$out/vmtest.ktap"
 if [ $rc = 0 ]; then
-	echo "VERDICT: live update done, guest memory intact"
+	echo "VERDICT: live update done: guest memory intact, device kept its state, no reset"
 else
 	echo "VERDICT: FAILED (see $out/vmtest.ktap and $out/$name/console.log)"
 fi
