@@ -14,7 +14,6 @@ jobs=${JOBS:-$(nproc)}
 "$top/scripts/series.sh" tree >/dev/null || exit 1
 [ -d "$each/.git" ] || [ -f "$each/.git" ] || git -C "$tree" worktree add -q --detach "$each" base
 mkdir -p "$out"
-cp "$work/build/.config" "$out/.config" 2>/dev/null || cat "$top"/config/*.config >"$out/.config"
 mapfile -t commits < <(git -C "$tree" rev-list --reverse base..series)
 echo "KTAP version 1"
 echo "1..${#commits[@]}"
@@ -33,11 +32,16 @@ for c in "${commits[@]}"; do
 	mapfile -t objs < <(git -C "$tree" diff --name-only --diff-filter=AM "$c^" "$c" -- '*.c' |
 			    grep -v '^tools/\|^Documentation/\|^samples/\|^scripts/' | sed 's/\.c$/.o/')
 	git -C "$each" checkout -q --detach "$c^"
+	cat "$top"/config/*.config >"$out/.config"
+	make -s -C "$each" O="$out" olddefconfig >/dev/null 2>&1
 	# What the touched files already warned about before this patch.
 	mapfile -t old < <(for o in "${objs[@]}"; do
 		[ -f "$each/${o%.o}.c" ] && echo "$o"; done)
 	before=$(warnings "${old[@]}")
 	git -C "$each" checkout -q --detach "$c"
+	# The fragments again at every patch: an option whose Kconfig entry a
+	# later patch adds must not be dropped by an earlier olddefconfig.
+	cat "$top"/config/*.config >"$out/.config"
 	if ! make -s -C "$each" O="$out" -j"$jobs" olddefconfig bzImage >"$log" 2>&1; then
 		tail -n 20 "$log" | sed 's/^/# /'
 		echo "not ok $n $subject # build failed"; fail=1; continue
