@@ -17,7 +17,7 @@ stamp() { # stamp TAG REGEX FILE: until the VM is gone
 		line=${line//[^[:print:]]/}
 		# kernel lines: drop the printk timestamp (and firmware escape debris)
 		[[ $line =~ \[\ *[0-9]+\.[0-9]+\]\ (.*)$ ]] && line=${BASH_REMATCH[1]}
-		line=${line%% (*}
+		[[ $line == "Linux version "* ]] && line=${line%% (*}
 		[[ $line =~ $2 ]] && printf '%7d ms  %-6s %s\n' "$(ms)" "$1" "${line#    }"
 	done
 }
