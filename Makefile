@@ -5,7 +5,7 @@ WORK ?= $(CURDIR)/work
 export WORK
 SELFTESTS = $(WORK)/linux/tools/testing/selftests/pci_liveupdate
 
-.PHONY: all deps base tree export series-status build checkpatch check check-each demo clean
+.PHONY: all deps base tree export series-status build checkpatch check check-each demo bench clean
 
 all: build
 
@@ -35,6 +35,10 @@ check: deps
 
 demo: build
 	@scripts/demo.sh
+
+# Numbers, not a test: prints a table and writes it into README.md.
+bench: build
+	@scripts/bench.sh
 
 clean:
 	rm -rf $(WORK)/build $(WORK)/vmtest
