@@ -7,6 +7,8 @@ export PATH=/usr/bin:$PATH
 top=$(cd "$(dirname "$0")/.." && pwd)
 tree=${WORK:-$top/work}/linux
 n=0 fail=0
+# checkpatch --strict leaves a CamelCase cache in the tree: not our work.
+trap 'rm -f "$tree"/.checkpatch-camelcase.git.*' EXIT
 patches=("$top"/series/[0-9][0-9][0-9][0-9]-*.patch)
 echo "KTAP version 1"
 echo "1..$(( ${#patches[@]} - 1 ))"
