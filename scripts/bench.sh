@@ -118,8 +118,8 @@ table() {
 		"(96 header + $(v $s vfio_record_cfg_size) config + 0 capabilities)," \
 		"allocated as $(v $s vfio_record_kho_bytes) bytes (kho_alloc_preserve: a folio of whole pages);" \
 		"PCI set: see \"per device\" above (includes the bridges above the devices)."
-	echo "Kernel times (restore, lookup) use ktime_get_ns() before the TSC clocksource is up:"
-	echo "jiffies granularity (4 ms), so small values read as 0 or multiples of 4000000."
+	echo "Kernel times (restore, lookup) are local_clock() in the new kernel, KASAN and TCG included;"
+	echo "restore covers the whole set, lookups are one per device enumerated."
 }
 
 # BENCH_REPORT_ONLY=1: tabulate the last runs again without running VMs
