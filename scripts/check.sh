@@ -53,15 +53,7 @@ fi
 
 plans=()
 for p in "$work"/linux/tools/testing/selftests/pci_liveupdate/*.plan; do
-	case $p in
-	*negative_control.plan) continue ;;
-	*vfio_hotplug.plan)
-		# Passes, but 7.3.4's pciehp makes lockdep report a lock cycle on
-		# every hot-add (pciehp_configure_device() re-taking reset_lock
-		# under pci_rescan_remove_lock), which the splat check fails.
-		result skip "vfio_hotplug: base kernel's pciehp lockdep report on hot-add"
-		continue ;;
-	esac
+	case $p in *negative_control.plan) continue ;; esac
 	plans+=("$p")
 done
 step "KUnit + kselftests in QEMU: ${#plans[@]} VM runs"
