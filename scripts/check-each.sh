@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# make check-each: every patch of the series builds on its own (FROM=N
-# starts at patch N).  For each
-# commit of the tree, in order: an incremental bzImage build, then the C
+# make check-each: every patch of the series builds on its own.  For each
+# commit of the tree (from patch FROM=N on, if given), in order: an incremental bzImage build, then the C
 # files the patch touches compiled again with W=1 and sparse (C=1); any
 # warning on them fails that patch.  Prints KTAP, one result per patch.
 set -uo pipefail
