@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make check-each: every patch of the series builds on its own.  For each
-# commit of the tree (from patch FROM=N on, if given), in order: an incremental bzImage build, then the C
-# files the patch touches compiled again with W=1 and sparse (C=1); any
-# warning on them fails that patch.  Prints KTAP, one result per patch.
+# commit of the tree (from patch FROM=N on, if given), in order: an
+# incremental bzImage build, then the C files the patch touches compiled
+# again with W=1 and sparse (C=1); any warning on them fails that patch.
+# Prints KTAP, one result per patch.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=${WORK:-$top/work}
