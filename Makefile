@@ -5,7 +5,7 @@ WORK ?= $(CURDIR)/work
 export WORK
 SELFTESTS = $(WORK)/linux/tools/testing/selftests/pci_liveupdate
 
-.PHONY: all deps base tree export series-status build checkpatch check check-each demo bench clean
+.PHONY: all deps base tree export series-status build checkpatch check check-each demo bench clean selftest-harness
 
 all: build
 
@@ -15,7 +15,8 @@ deps:
 base: deps
 	@scripts/fetch-base.sh $${CACHE_DIR:-$$HOME/.cache/pci-liveupdate}/src
 
-tree: deps
+# Applying the series needs git and the base only: no QEMU, no root.
+tree:
 	@scripts/series.sh tree
 
 export:
@@ -24,7 +25,7 @@ export:
 series-status:
 	@scripts/series.sh status
 
-build: tree
+build: deps tree
 	@scripts/build.sh
 
 checkpatch:
@@ -39,6 +40,10 @@ demo: build
 # Numbers, not a test: prints a table and writes it into README.md.
 bench: build
 	@scripts/bench.sh
+
+# The harness itself, as a newcomer meets it (deep path, other git identity).
+selftest-harness: build
+	@scripts/selftest-harness.sh
 
 clean:
 	rm -rf $(WORK)/build $(WORK)/vmtest

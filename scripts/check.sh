@@ -51,6 +51,10 @@ else
 	finish
 fi
 
+step "harness self-test: a deep checkout under another git identity"
+"$top/scripts/selftest-harness.sh" | tee "$log/harness.ktap"
+count_ktap "$log/harness.ktap"
+
 plans=()
 for p in "$work"/linux/tools/testing/selftests/pci_liveupdate/*.plan; do
 	case $p in *negative_control.plan) continue ;; esac
@@ -59,7 +63,17 @@ done
 step "KUnit + kselftests in QEMU: ${#plans[@]} VM runs"
 "$work"/linux/tools/testing/selftests/pci_liveupdate/vmtest.sh -b "$work/build" \
 	-o "$work/vmtest" "${plans[@]}" | tee "$log/vmtest.ktap"
+vm_rc=${PIPESTATUS[0]}
 count_ktap "$log/vmtest.ktap"
+# No result may vanish: the runner's own verdict and its plan count both matter.
+planned=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$log/vmtest.ktap" | head -n1)
+reported=$(grep -cE '^(not )?ok [0-9]+ ' "$log/vmtest.ktap")
+if [ "${planned:-none}" != "$reported" ]; then
+	result fail "vmtest.sh reported $reported results of ${planned:-no} planned"
+fi
+if [ "$vm_rc" != 0 ] && ! grep -qE '^not ok [0-9]+ ' "$log/vmtest.ktap"; then
+	result fail "vmtest.sh exited $vm_rc without reporting a failure"
+fi
 
 step "negative control: the harness must fail a run with a failing test and a WARNING"
 neg=$work/linux/tools/testing/selftests/pci_liveupdate/negative_control.plan

@@ -15,7 +15,9 @@ fp_opts=(--zero-commit --no-signature --cover-letter --cover-from-description=su
 	 --no-numbered-files --subject-prefix=PATCH -q)
 
 die() { echo "series: $*" >&2; exit 1; }
-g() { git -C "$tree" "$@"; }
+# A fixed abbreviation: index lines must not depend on how many objects a
+# repository happens to hold.
+g() { git -C "$tree" -c core.abbrev=9 "$@"; }
 
 base_repo() {
 	local src=${LINUX_SRC:-}
@@ -50,11 +52,15 @@ export_to() {
 	desc=$(g config --get branch.series.description || true)
 	[ -n "$desc" ] || die "the tree has no cover letter text (git -C $tree branch --edit-description series)"
 	[ "$(g rev-list --count base..series)" -gt 0 ] || die "no commits on top of base"
-	g format-patch "${fp_opts[@]}" -o "$out" base..series
-	# format-patch stamps the cover letter with the current time; use the last commit's.
-	local date
-	date=$(g log -1 --format=%aD series)
-	sed -i "3s/^Date: .*/Date: $date/" "$out/0000-cover-letter.patch"
+	# format-patch signs the cover letter with the committer's identity and
+	# the current time.  Take both from the series' last commit instead, so
+	# that the export depends on the series alone, not on who runs it when.
+	local name email date
+	name=$(g log -1 --format=%an series)
+	email=$(g log -1 --format=%ae series)
+	date=$(g log -1 --format=%ad --date=raw series)
+	GIT_COMMITTER_NAME=$name GIT_COMMITTER_EMAIL=$email GIT_COMMITTER_DATE=$date \
+		g format-patch "${fp_opts[@]}" -o "$out" base..series
 }
 
 same_dir() { diff -rq "$1" "$2" >/dev/null 2>&1; }
