@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# make check: apply the series, checkpatch, build, then KUnit and the
-# kselftests in QEMU.  Ends with "N passed, N failed, N skipped".
+# make check: apply the series, checkpatch, build, the harness self-test,
+# then KUnit and the kselftests in QEMU, and the negative controls.
+# Ends with "N passed, N failed, N skipped", counting tests (checkpatch is
+# one of them, whatever the number of patches).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=${WORK:-$top/work}
 export WORK=$work
 log=$work/check
+st=$work/linux/tools/testing/selftests/pci_liveupdate
+accepted=$top/scripts/accepted-skips
 mkdir -p "$log"
 pass=0 fail=0 skip=0 t0=$(date +%s)
 
@@ -30,6 +34,52 @@ finish() {
 	[ "$fail" = 0 ]
 	exit $?
 }
+vmtest() { # vmtest OUTDIR PLAN...
+	local out=$1
+	shift
+	"$st/vmtest.sh" -b "$work/build" -o "$out" "$@"
+}
+
+# No result may vanish: the runner's verdict and its plan count both count.
+check_counts() { # check_counts KTAP EXIT_STATUS
+	local planned reported bad=0
+	planned=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$1" | head -n1)
+	reported=$(grep -cE '^(not )?ok [0-9]+ ' "$1")
+	if [ "${planned:-none}" != "$reported" ]; then
+		echo "# $reported results of ${planned:-no} planned"
+		bad=1
+	fi
+	if [ "$2" != 0 ] && ! grep -qE '^not ok [0-9]+ ' "$1"; then
+		echo "# exit status $2 without a failure reported"
+		bad=1
+	fi
+	return $bad
+}
+
+# Every skip, top level (KTAP) or nested in a test program's output
+# (RESULTS...), must be one that scripts/accepted-skips lists.
+check_skips() { # check_skips KTAP RESULTS...
+	local ktap=$1 line re reason why bad=0
+	shift
+	while IFS= read -r line; do
+		why=
+		while IFS=$'\t' read -r re reason; do
+			case $re in "" | "#"*) continue ;; esac
+			if [[ $line =~ $re ]]; then
+				why=$reason
+				break
+			fi
+		done <"$accepted"
+		if [ -n "$why" ]; then
+			echo "# accepted skip: ${line#"${line%%[! ]*}"} ($why)"
+		else
+			echo "# unexpected skip: $line"
+			bad=1
+		fi
+	done < <(grep -hE '^ok [0-9]+ .*# SKIP' "$ktap"
+		 [ $# -gt 0 ] && grep -hE '^ +ok [0-9]+ .*# SKIP' "$@")
+	return $bad
+}
 
 step "apply series/ to Linux 7.3.4"
 if "$top/scripts/series.sh" tree; then
@@ -40,8 +90,16 @@ else
 fi
 
 step "checkpatch --strict"
-"$top/scripts/checkpatch.sh" | tee "$log/checkpatch.ktap"
-count_ktap "$log/checkpatch.ktap"
+"$top/scripts/checkpatch.sh" >"$log/checkpatch.ktap"
+cp_rc=$?
+grep -v '^ok ' "$log/checkpatch.ktap"
+cp_total=$(grep -cE '^(not )?ok [0-9]+ ' "$log/checkpatch.ktap")
+cp_clean=$(grep -cE '^ok [0-9]+ ' "$log/checkpatch.ktap")
+if [ "$cp_rc" = 0 ] && [ "$cp_total" -gt 0 ] && [ "$cp_clean" = "$cp_total" ]; then
+	result ok "checkpatch --strict: $cp_clean of $cp_total patches clean"
+else
+	result fail "checkpatch --strict: $cp_clean of $cp_total patches clean"
+fi
 
 step "build"
 if "$top/scripts/build.sh"; then
@@ -53,32 +111,35 @@ fi
 
 step "harness self-test: a deep checkout under another git identity"
 "$top/scripts/selftest-harness.sh" | tee "$log/harness.ktap"
+h_rc=${PIPESTATUS[0]}
 count_ktap "$log/harness.ktap"
+check_counts "$log/harness.ktap" "$h_rc" || result fail "harness self-test reported every result"
 
 plans=()
-for p in "$work"/linux/tools/testing/selftests/pci_liveupdate/*.plan; do
-	case $p in *negative_control.plan) continue ;; esac
+for p in "$st"/*.plan; do
+	case $p in */negative_control*.plan) continue ;; esac
 	plans+=("$p")
 done
 step "KUnit + kselftests in QEMU: ${#plans[@]} VM runs"
-"$work"/linux/tools/testing/selftests/pci_liveupdate/vmtest.sh -b "$work/build" \
-	-o "$work/vmtest" "${plans[@]}" | tee "$log/vmtest.ktap"
+rm -rf "$work/vmtest"
+vmtest "$work/vmtest" "${plans[@]}" | tee "$log/vmtest.ktap"
 vm_rc=${PIPESTATUS[0]}
 count_ktap "$log/vmtest.ktap"
-# No result may vanish: the runner's own verdict and its plan count both matter.
-planned=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$log/vmtest.ktap" | head -n1)
-reported=$(grep -cE '^(not )?ok [0-9]+ ' "$log/vmtest.ktap")
-if [ "${planned:-none}" != "$reported" ]; then
-	result fail "vmtest.sh reported $reported results of ${planned:-no} planned"
+if check_counts "$log/vmtest.ktap" "$vm_rc"; then
+	result ok "vmtest.sh reported every planned result"
+else
+	result fail "vmtest.sh reported every planned result"
 fi
-if [ "$vm_rc" != 0 ] && ! grep -qE '^not ok [0-9]+ ' "$log/vmtest.ktap"; then
-	result fail "vmtest.sh exited $vm_rc without reporting a failure"
+if check_skips "$log/vmtest.ktap" "$work"/vmtest/*/results.ktap; then
+	result ok "every skip is on the accepted list (scripts/accepted-skips)"
+else
+	result fail "every skip is on the accepted list (scripts/accepted-skips)"
 fi
 
-step "negative control: the harness must fail a run with a failing test and a WARNING"
-neg=$work/linux/tools/testing/selftests/pci_liveupdate/negative_control.plan
-"$work"/linux/tools/testing/selftests/pci_liveupdate/vmtest.sh -b "$work/build" \
-	-o "$work/vmtest-negative" "$neg" >"$log/negative.ktap" 2>&1
+step "negative controls: what the harness must catch"
+neg=$work/vmtest-negative
+rm -rf "$neg"
+vmtest "$neg" "$st/negative_control.plan" >"$log/negative.ktap" 2>&1
 neg_rc=$?
 if [ "$neg_rc" != 0 ] && grep -q '^not ok .*must_fail' "$log/negative.ktap" &&
    grep -q '^not ok .*guest log free of splats' "$log/negative.ktap" &&
@@ -87,6 +148,31 @@ if [ "$neg_rc" != 0 ] && grep -q '^not ok .*must_fail' "$log/negative.ktap" &&
 else
 	sed 's/^/# /' "$log/negative.ktap"
 	result fail "harness reports a failing test and a guest WARNING as failures"
+fi
+if grep -q '^ok .*planted_skip.*# SKIP' "$log/negative.ktap" &&
+   ! check_skips "$log/negative.ktap" "$neg"/*/results.ktap >"$log/negative-skips.log"; then
+	result ok "make check refuses a skip that is not on the accepted list"
+else
+	sed 's/^/# /' "$log/negative-skips.log"
+	result fail "make check refuses a skip that is not on the accepted list"
+fi
+# The same output with its last result cut off, as if the runner had died.
+awk -v last="$(grep -nE '^(not )?ok [0-9]+ ' "$log/vmtest.ktap" | tail -n1 | cut -d: -f1)" \
+	'NR != last' "$log/vmtest.ktap" >"$log/truncated.ktap"
+if ! check_counts "$log/truncated.ktap" 0 >/dev/null; then
+	result ok "make check refuses a run whose last results are missing"
+else
+	result fail "make check refuses a run whose last results are missing"
+fi
+vmtest "$neg" "$st/negative_control_known_splat.plan" >"$log/negative-known.ktap" 2>&1
+neg_rc=$?
+if [ "$neg_rc" != 0 ] && grep -q '^ok .*hot_add_edu' "$log/negative-known.ktap" &&
+   grep -q '^not ok .*guest log free of splats' "$log/negative-known.ktap" &&
+   grep -qE 'kernel BUG at|Oops:' "$log/negative-known.ktap"; then
+	result ok "a BUG() next to a plan's known lockdep report still fails the run"
+else
+	sed 's/^/# /' "$log/negative-known.ktap"
+	result fail "a BUG() next to a plan's known lockdep report still fails the run"
 fi
 
 finish

@@ -41,7 +41,8 @@ echo "# copy in $deep/repo (${#deep} bytes deep)"
 git -C "$top" ls-files -z --cached --others --exclude-standard |
 	(cd "$top" && tar --null -T - -cf -) | tar -xf - -C "$deep/repo"
 
-who="Another Developer With A Name Long Enough For Header Folding In Mail"
+# Long enough for header folding in mail, and not ASCII.
+who="Zoë Ångström-Newcomer, Another Developer With A Long Name"
 cat >"$deep/gitconfig" <<END
 [user]
 	name = $who

@@ -61,6 +61,13 @@ export_to() {
 	date=$(g log -1 --format=%ad --date=raw series)
 	GIT_COMMITTER_NAME=$name GIT_COMMITTER_EMAIL=$email GIT_COMMITTER_DATE=$date \
 		g format-patch "${fp_opts[@]}" -o "$out" base..series
+	# format-patch also marks the cover letter 8-bit when any commit was
+	# committed by someone whose name is not ASCII (git am makes the local
+	# user the committer).  Let its own content decide.
+	local cover=$out/0000-cover-letter.patch
+	if ! LC_ALL=C grep -q '[^ -~	]' "$cover"; then
+		sed -i '1,/^$/{/^MIME-Version: 1.0$/d;/^Content-Type: text\/plain; charset=UTF-8$/d;/^Content-Transfer-Encoding: 8bit$/d}' "$cover"
+	fi
 }
 
 same_dir() { diff -rq "$1" "$2" >/dev/null 2>&1; }
