@@ -13,7 +13,8 @@ die() { echo "build: $*" >&2; exit 1; }
 mkdir -p "$out"
 kmake() { make -s -C "$tree" O="$out" -j"$jobs" "$@"; }
 
-frags=("$top"/config/*.config)
+# The selftests' own config, then what this project adds (debug options).
+frags=("$tree/tools/testing/selftests/pci_liveupdate/config" "$top"/config/*.config)
 sum=$(cat "${frags[@]}" | sha256sum | cut -d' ' -f1)
 if [ ! -f "$out/.config" ] || [ "$(cat "$out/.fragments.sum" 2>/dev/null)" != "$sum" ]; then
 	cat "${frags[@]}" >"$out/.config"

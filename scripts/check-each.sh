@@ -11,6 +11,9 @@ tree=$work/linux
 each=$work/each
 out=$work/build-each
 jobs=${JOBS:-$(nproc)}
+# Every patch is built with the config of the whole series: the selftests'
+# config of the last patch, then this project's fragments.
+frags=$tree/tools/testing/selftests/pci_liveupdate/config
 
 "$top/scripts/series.sh" tree >/dev/null || exit 1
 [ -d "$each/.git" ] || [ -f "$each/.git" ] || git -C "$tree" worktree add -q --detach "$each" base
@@ -40,7 +43,7 @@ for c in "${commits[@]}"; do
 	mapfile -t objs < <(git -C "$tree" diff --name-only --diff-filter=AM "$c^" "$c" -- '*.c' |
 			    grep -v '^tools/\|^Documentation/\|^samples/\|^scripts/' | sed 's/\.c$/.o/')
 	git -C "$each" checkout -q --detach "$c^"
-	cat "$top"/config/*.config >"$out/.config"
+	cat "$frags" "$top"/config/*.config >"$out/.config"
 	make -s -C "$each" O="$out" olddefconfig >/dev/null 2>&1
 	# What the touched files already warned about before this patch.
 	mapfile -t old < <(for o in "${objs[@]}"; do
@@ -49,7 +52,7 @@ for c in "${commits[@]}"; do
 	git -C "$each" checkout -q --detach "$c"
 	# The fragments again at every patch: an option whose Kconfig entry a
 	# later patch adds must not be dropped by an earlier olddefconfig.
-	cat "$top"/config/*.config >"$out/.config"
+	cat "$frags" "$top"/config/*.config >"$out/.config"
 	if ! make -s -C "$each" O="$out" -j"$jobs" olddefconfig bzImage >"$log" 2>&1; then
 		tail -n 20 "$log" | sed 's/^/# /'
 		echo "not ok $n $subject # build failed"; fail=1; continue
