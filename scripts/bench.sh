@@ -115,7 +115,8 @@ table() {
 	done
 	echo
 	echo "KHO memory per preserved edu device: vfio-pci record $(v $s vfio_record_bytes) bytes" \
-		"($(( $(v $s vfio_record_bytes) - $(v $s vfio_record_cfg_size) )) header + $(v $s vfio_record_cfg_size) config + 0 capabilities)," \
+		"($(( $(v $s vfio_record_bytes) - $(v $s vfio_record_cfg_size) - $(v $s vfio_record_state_size) )) header + $(v $s vfio_record_cfg_size) config" \
+		"+ $(v $s vfio_record_state_size) saved state with no capability buffers)," \
 		"allocated as $(v $s vfio_record_kho_bytes) bytes (kho_alloc_preserve: a folio of whole pages);" \
 		"PCI set: see \"per device\" above (includes the bridges above the devices)."
 	echo "Kernel times (restore, lookup) are local_clock() in the new kernel, KASAN and TCG included;"
