@@ -99,8 +99,8 @@ table() {
 	echo
 	echo "Preserve and lookup cost by device count (edu-many:N: a root port and a switch per 8 devices):"
 	echo
-	echo "| N | entries | open all (ms) | preserve phase (ms) | PRESERVE_FD avg / min / max (us) | PCI KHO bytes | per device | restore (ns) | lookups | lookup (ns) | per lookup (ns) | retrieve all FDs (ms) |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| N | entries | open all (ms) | preserve phase (ms) | PRESERVE_FD avg / min / max (us) | PCI KHO bytes | per device | entries restored | restore (us) | lookups | handed over | retrieve all FDs (ms) |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
 	for n in $sizes; do
 		name=bench_scale_$n
 		[ -f "$out/$name.vals" ] || continue
@@ -108,9 +108,8 @@ table() {
 			"| $(v "$name" preserve_phase_ms)" \
 			"| $(v "$name" preserve_fd_avg_us) / $(v "$name" preserve_fd_min_us) / $(v "$name" preserve_fd_max_us)" \
 			"| $(v "$name" out_outgoing_kho_bytes) | $(div "$(v "$name" out_outgoing_kho_bytes)" "$n" %.0f)" \
-			"| $(v "$name" in_incoming_restore_ns) | $(v "$name" in_enumeration_lookups)" \
-			"| $(v "$name" in_enumeration_lookup_ns)" \
-			"| $(div "$(v "$name" in_enumeration_lookup_ns)" "$(v "$name" in_enumeration_lookups)" %.0f)" \
+			"| $(v "$name" in_restored_entries) | $(v "$name" in_restore_us)" \
+			"| $(v "$name" in_lookups) | $(v "$name" in_lookups_found)" \
 			"| $(v "$name" retrieve_all_ms) |"
 	done
 	echo
@@ -119,8 +118,10 @@ table() {
 		"+ $(v $s vfio_record_state_size) saved state with no capability buffers)," \
 		"allocated as $(v $s vfio_record_kho_bytes) bytes (kho_alloc_preserve: a folio of whole pages);" \
 		"PCI set: see \"per device\" above (includes the bridges above the devices)."
-	echo "Kernel times (restore, lookup) are local_clock() in the new kernel, KASAN and TCG included;"
-	echo "restore covers the whole set, lookups are one per device enumerated."
+	echo "New-kernel numbers come from the PCI core's trace events (trace_event= on the plans' command"
+	echo "line): restore is the time between pci_liveupdate_restore_start and pci_liveupdate_restore"
+	echo "(microsecond timestamps, KASAN and TCG included); lookups are one per device enumerated,"
+	echo "\"handed over\" those that found an entry (devices and the bridges above them)."
 }
 
 # BENCH_REPORT_ONLY=1: tabulate the last runs again without running VMs

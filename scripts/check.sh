@@ -164,6 +164,16 @@ if ! check_counts "$log/truncated.ktap" 0 >/dev/null; then
 else
 	result fail "make check refuses a run whose last results are missing"
 fi
+# A plan that is not there, or has no tests, must not pass as "nothing failed".
+printf '# a plan without tests\ntopology none\n' >"$neg/no_tests.plan"
+if ! vmtest "$neg" "$neg/does_not_exist.plan" >"$log/negative-noplan.ktap" 2>&1 &&
+   ! vmtest "$neg" "$neg/no_tests.plan" >>"$log/negative-noplan.ktap" 2>&1 &&
+   [ "$(grep -c '^Bail out!.*no such plan, or no tests' "$log/negative-noplan.ktap")" = 2 ]; then
+	result ok "vmtest.sh fails a missing plan and a plan without tests"
+else
+	sed 's/^/# /' "$log/negative-noplan.ktap"
+	result fail "vmtest.sh fails a missing plan and a plan without tests"
+fi
 vmtest "$neg" "$st/negative_control_known_splat.plan" >"$log/negative-known.ktap" 2>&1
 neg_rc=$?
 if [ "$neg_rc" != 0 ] && grep -q '^ok .*hot_add_edu' "$log/negative-known.ktap" &&
