@@ -152,11 +152,11 @@ fi
 step "negative controls: what the harness must catch"
 neg=$work/vmtest-negative
 rm -rf "$neg"
-# One runner for the four plans (VMs side by side); each check below looks
+# One runner for the five plans (VMs side by side); each check below looks
 # at its own plan's lines.  The two that wait for a timeout go first.
 vmtest "$neg" "$st/negative_control_hang.plan" "$st/negative_control_early_hang.plan" \
 	"$st/negative_control.plan" "$st/negative_control_bug.plan" \
-	>"$log/negative.ktap" 2>&1
+	"$st/negative_control_iommu.plan" >"$log/negative.ktap" 2>&1
 neg_rc=$?
 if [ "$neg_rc" != 0 ] && grep -q '^not ok .*must_fail' "$log/negative.ktap" &&
    grep -q '^not ok .*negative_control: guest log free of splats' "$log/negative.ktap" &&
@@ -165,6 +165,14 @@ if [ "$neg_rc" != 0 ] && grep -q '^not ok .*must_fail' "$log/negative.ktap" &&
 else
 	sed 's/^/# /' "$log/negative.ktap"
 	result fail "harness reports a failing test and a guest WARNING as failures"
+fi
+if grep -q '^ok .*negative_control_iommu: vmm_start' "$log/negative.ktap" &&
+   grep -q '^not ok .*negative_control_iommu: vmm_must_fail' "$log/negative.ktap" &&
+   grep -q '^not ok .*negative_control_iommu: translation_must_stay_on' "$log/negative.ktap"; then
+	result ok "the IOMMU hand-over plan fails with the hand-over off (intel_iommu=lu_off)"
+else
+	sed 's/^/# /' "$log/negative.ktap"
+	result fail "the IOMMU hand-over plan fails with the hand-over off (intel_iommu=lu_off)"
 fi
 if grep -q '^ok .*planted_skip.*# SKIP' "$log/negative.ktap" &&
    ! check_skips "$log/negative.ktap" "$neg"/*/results.ktap >"$log/negative-skips.log"; then
