@@ -152,11 +152,12 @@ fi
 step "negative controls: what the harness must catch"
 neg=$work/vmtest-negative
 rm -rf "$neg"
-# One runner for the five plans (VMs side by side); each check below looks
+# One runner for the six plans (VMs side by side); each check below looks
 # at its own plan's lines.  The two that wait for a timeout go first.
 vmtest "$neg" "$st/negative_control_hang.plan" "$st/negative_control_early_hang.plan" \
 	"$st/negative_control.plan" "$st/negative_control_bug.plan" \
-	"$st/negative_control_iommu.plan" >"$log/negative.ktap" 2>&1
+	"$st/negative_control_iommu.plan" "$st/negative_control_iommu_gap.plan" \
+	>"$log/negative.ktap" 2>&1
 neg_rc=$?
 if [ "$neg_rc" != 0 ] && grep -q '^not ok .*must_fail' "$log/negative.ktap" &&
    grep -q '^not ok .*negative_control: guest log free of splats' "$log/negative.ktap" &&
@@ -173,6 +174,14 @@ if grep -q '^ok .*negative_control_iommu: vmm_start' "$log/negative.ktap" &&
 else
 	sed 's/^/# /' "$log/negative.ktap"
 	result fail "the IOMMU hand-over plan fails with the hand-over off (intel_iommu=lu_off)"
+fi
+if grep -q '^ok .*negative_control_iommu_gap: vmm_start' "$log/negative.ktap" &&
+   grep -q '^not ok .*negative_control_iommu_gap: vmm_must_fail' "$log/negative.ktap" &&
+   grep -q '^not ok .*negative_control_iommu_gap: no_dma_fault_must_fail' "$log/negative.ktap"; then
+	result ok "DMA across the attach is lost when the new domain is filled after it (-a)"
+else
+	sed 's/^/# /' "$log/negative.ktap"
+	result fail "DMA across the attach is lost when the new domain is filled after it (-a)"
 fi
 if grep -q '^ok .*planted_skip.*# SKIP' "$log/negative.ktap" &&
    ! check_skips "$log/negative.ktap" "$neg"/*/results.ktap >"$log/negative-skips.log"; then
