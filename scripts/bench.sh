@@ -53,6 +53,32 @@ div() { num "$1" && num "$2" && awk -v a="$1" -v b="$2" -v f="$3" 'BEGIN {printf
 sub() { num "$1" && num "$2" && awk -v a="$1" -v b="$2" 'BEGIN {print a - b}' || echo n/a; }
 add() { num "$1" && num "$2" && awk -v a="$1" -v b="$2" 'BEGIN {print a + b}' || echo n/a; }
 
+# The VT-d hand-over: one update of the IOMMU-mode VMM (bench_iommu)
+iommu_table() {
+	local i=bench_iommu d=$out/bench_iommu pages faults offs
+
+	[ -f "$out/$i.vals" ] || return 0
+	pages=$(grep -ao 'translation handed over ([^)]*' "$d/console.log" 2>/dev/null |
+		head -n1 | sed 's/.*, \([0-9]*\) page-table pages.*/\1/')
+	faults=$(grep -c vtd_dmar_fault "$d/trace.log" 2>/dev/null)
+	offs=$(grep -c 'vtd_dmar_enable enable 0' "$d/trace.log" 2>/dev/null)
+	echo "IOMMU hand-over (VT-d, legacy mode; 4 MiB of guest memory in a memfd, 1024 pages at"
+	echo "scrambled IOVAs; one update of the VMM of vfio_iommu_continuous; ms after the new kernel's init):"
+	echo
+	echo "| what | value |"
+	echo "|---|---|"
+	echo "| Bus Master cleared by the freeze (1) or kept (0) | $(v $i iommu_bus_master_cleared) |"
+	echo "| DMAs in flight at the kexec / lost | $(v $i iommu_in_flight_at_kexec) / $(v $i iommu_lost_at_kexec) |"
+	echo "| memfd retrieved | $(v $i iommu_memfd_retrieved_ms) |"
+	echo "| device bound, DMAing through the old kernel's tables | $(v $i iommu_bound_ms) |"
+	echo "| device attached to a new HWPT (after 1024 one-page maps) | $(v $i iommu_attached_ms) |"
+	echo "| DMAs across the attach / lost | $(v $i iommu_dmas_across_attach) / $(v $i iommu_lost_at_attach) |"
+	echo "| VT-d DMA faults (QEMU trace, whole run) | ${faults:-n/a} |"
+	echo "| translation turned off (QEMU trace; 1 = the final power off) | ${offs:-n/a} |"
+	echo "| page-table pages handed over (KHO bytes) | ${pages:-n/a} ($(( ${pages:-0} * 4096 ))) |"
+	echo
+}
+
 table() {
 	local s=bench_service n name pa pb ra rb ho init kx bm cfg
 
@@ -97,6 +123,7 @@ table() {
 	echo "| init: \"# stage 1 done, kexec into stage 2\" (before the freeze: upper bound) | $(sub "$bm" "$init") |"
 	echo "| kernel: \"kexec_core: Starting new kernel\" (after the freeze: lower bound) | $(sub "$bm" "$kx") |"
 	echo
+	iommu_table
 	echo "Preserve and lookup cost by device count (edu-many:N: a root port and a switch per 8 devices):"
 	echo
 	echo "| N | entries | open all (ms) | preserve phase (ms) | PRESERVE_FD avg / min / max (us) | PCI KHO bytes | per device | entries restored | restore (us) | lookups | handed over | retrieve all FDs (ms) |"
@@ -128,6 +155,7 @@ table() {
 if [ -z "${BENCH_REPORT_ONLY:-}" ]; then
 	echo "PCI Live Update benchmark: guest programs from $tree; VM logs in $out" >&2
 	run bench_service
+	run bench_iommu
 	for n in $sizes; do
 		run "bench_scale_$n"
 	done
