@@ -72,7 +72,7 @@ iommu_table() {
 	echo "| memfd retrieved | $(v $i iommu_memfd_retrieved_ms) |"
 	echo "| device bound, DMAing through the old kernel's tables | $(v $i iommu_bound_ms) |"
 	echo "| device attached to a new HWPT (after 1024 one-page maps) | $(v $i iommu_attached_ms) |"
-	echo "| DMAs across the attach / lost | $(v $i iommu_dmas_across_attach) / $(v $i iommu_lost_at_attach) |"
+	echo "| DMAs from the bind to after the attach / lost | $(v $i iommu_dmas_across_attach) / $(v $i iommu_lost_at_attach) |"
 	echo "| VT-d DMA faults (QEMU trace, whole run) | ${faults:-n/a} |"
 	echo "| translation turned off (QEMU trace; 1 = the final power off) | ${offs:-n/a} |"
 	echo "| page-table pages handed over (KHO bytes) | ${pages:-n/a} ($(( ${pages:-0} * 4096 ))) |"
@@ -122,6 +122,10 @@ table() {
 	echo "| program: about to let init kexec (before the freeze: upper bound) | $(sub "$bm" "$ho") |"
 	echo "| init: \"# stage 1 done, kexec into stage 2\" (before the freeze: upper bound) | $(sub "$bm" "$init") |"
 	echo "| kernel: \"kexec_core: Starting new kernel\" (after the freeze: lower bound) | $(sub "$bm" "$kx") |"
+	echo
+	echo "This blackout is the IOMMU fallback: A's memory is anonymous, which cannot be handed over,"
+	echo "so the freeze clears its Bus Master. With a preserved memfd the translation is handed over"
+	echo "and the device's DMA does not stop (next table)."
 	echo
 	iommu_table
 	echo "Preserve and lookup cost by device count (edu-many:N: a root port and a switch per 8 devices):"
