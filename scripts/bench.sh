@@ -79,6 +79,23 @@ iommu_table() {
 	echo
 }
 
+# Interrupts across one update: the NIC of make demo (bench_msix)
+msix_table() {
+	local m=bench_msix
+
+	[ -f "$out/$m.vals" ] || return 0
+	echo "Interrupts across one update (the VMM of make demo: its e1000e keeps MSI-X enabled, noiommu;"
+	echo "the host takes the NIC's link down through QMP after the VMM took its eventfds away):"
+	echo
+	echo "| what | value |"
+	echo "|---|---|"
+	echo "| interrupts raised during the update (pending in the PBA at retrieve) | $(v $m msix_raised_during_update) |"
+	echo "| delivered after VFIO_DEVICE_SET_IRQS in the new kernel | $(v $m msix_delivered_after) |"
+	echo "| lost (goal 0) | $(v $m msix_lost) |"
+	echo "| first interrupt delivered, ms after the new kernel's init | $(v $m msix_first_irq_ms) |"
+	echo
+}
+
 table() {
 	local s=bench_service n name pa pb ra rb ho init kx bm cfg
 
@@ -128,6 +145,7 @@ table() {
 	echo "and the device's DMA does not stop (next table)."
 	echo
 	iommu_table
+	msix_table
 	echo "Preserve and lookup cost by device count (edu-many:N: a root port and a switch per 8 devices):"
 	echo
 	echo "| N | entries | open all (ms) | preserve phase (ms) | PRESERVE_FD avg / min / max (us) | PCI KHO bytes | per device | entries restored | restore (us) | lookups | handed over | retrieve all FDs (ms) |"
@@ -160,6 +178,7 @@ if [ -z "${BENCH_REPORT_ONLY:-}" ]; then
 	echo "PCI Live Update benchmark: guest programs from $tree; VM logs in $out" >&2
 	run bench_service
 	run bench_iommu
+	run bench_msix
 	for n in $sizes; do
 		run "bench_scale_$n"
 	done

@@ -57,9 +57,13 @@ echo "Resets of the preserved e1000e in QEMU's trace: $r0 before preservation" \
 	"(2 expected: machine start, first vfio open), ${r1:-?} from preservation" \
 	"to back in service in the new kernel (0 expected), ${r2:-?} after (0 expected)"
 sed -n 's/.*VERDICT: /DMA: /p' "$raw"
+pba=$(sed -n 's/.*NIC retrieved: .*PBA \(0x[0-9a-f]*\).*/\1/p' "$raw" | tail -n1)
+irq=$(sed -n 's/.*NIC eventfds back: raised in the update, delivered \([0-9]*\).*/\1/p' "$raw" | tail -n1)
+echo "NIC interrupts: MSI-X stayed enabled; the link change raised during the update was" \
+	"pending at retrieve (PBA ${pba:-?}, 0x10 expected) and delivered ${irq:-?} time(s) (1 expected)"
 [ -n "$first" ] && echo "New kernel's first user space instruction to the device's first DMA: $first ms"
 if [ $rc = 0 ]; then
-	echo "VERDICT: live update done: guest memory intact, every DMA landed, device never reset"
+	echo "VERDICT: live update done: guest memory intact, every DMA landed, the NIC's interrupt arrived once, the NIC never reset"
 else
 	echo "VERDICT: FAILED (see $out/vmtest.ktap and $out/$name/console.log)"
 fi
