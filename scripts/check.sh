@@ -50,7 +50,7 @@ vm_jobs() {
 vmtest() { # vmtest OUTDIR PLAN...
 	local out=$1
 	shift
-	"$st/vmtest.sh" -b "$work/build" -o "$out" -j "$(vm_jobs)" "$@"
+	"$st/vmtest.sh" -b "$work/build" -K "$work/rollback" -o "$out" -j "$(vm_jobs)" "$@"
 }
 
 # No result may vanish: the runner's verdict and its plan count both count.
@@ -122,6 +122,19 @@ else
 	finish
 fi
 
+step "the series builds with its options off"
+"$top/scripts/options-off.sh" | tee "$log/options-off.ktap"
+oo_rc=${PIPESTATUS[0]}
+count_ktap "$log/options-off.ktap"
+check_counts "$log/options-off.ktap" "$oo_rc" || result fail "options-off builds reported every result"
+
+step "kernels to roll back to (upstream 7.3.4, earlier releases of the series)"
+if "$top/scripts/rollback.sh"; then
+	result ok "rollback kernels built"
+else
+	result fail "rollback kernels built"
+fi
+
 step "harness self-test: a deep checkout under another git identity"
 "$top/scripts/selftest-harness.sh" | tee "$log/harness.ktap"
 h_rc=${PIPESTATUS[0]}
@@ -157,6 +170,7 @@ rm -rf "$neg"
 vmtest "$neg" "$st/negative_control_hang.plan" "$st/negative_control_early_hang.plan" \
 	"$st/negative_control.plan" "$st/negative_control_bug.plan" \
 	"$st/negative_control_iommu.plan" "$st/negative_control_iommu_gap.plan" \
+	"$st/negative_control_rollback.plan" "$st/negative_control_rollback_noiommu.plan" \
 	>"$log/negative.ktap" 2>&1
 neg_rc=$?
 if [ "$neg_rc" != 0 ] && grep -q '^not ok .*negative_control: must_fail' "$log/negative.ktap" &&
@@ -183,6 +197,33 @@ neg_plan_fails negative_control_iommu translation_must_stay_on \
 	"the IOMMU hand-over plan fails with the hand-over off (intel_iommu=lu_off)"
 neg_plan_fails negative_control_iommu_gap no_dma_fault_must_fail \
 	"DMA across the attach is lost when the new domain is filled after it (-a)"
+# The released series (r86, stage 1) hands the device over on the next
+# kernel's command line alone: rolled back to upstream 7.3.4, the rollback
+# checks must fail, each for its own reason.
+neg_rollback() { # neg_rollback PLAN WHAT: stage 1 passed, every check failed for its reason
+	local d=$neg/$1
+	if grep -q "^ok .*$1: stream_preserved" "$log/negative.ktap" &&
+	   grep -q "^not ok .*$1: bus_master_off_must_fail" "$log/negative.ktap" &&
+	   grep -qx '    command 07' "$d/results.ktap" &&
+	   if [ "$1" = negative_control_rollback ]; then
+		grep -q "^not ok .*$1: canary_intact_must_fail" "$log/negative.ktap" &&
+		grep -q 'canary words changed' "$d/results.ktap" &&
+		grep -q "^not ok .*$1: no_untranslated_dma_must_fail" "$log/negative.ktap" &&
+		grep -q 'untranslated with Bus Master on and a stream running' "$d"/host-*.log
+	   else
+		grep -q "^not ok .*$1: position_stopped_must_fail" "$log/negative.ktap" &&
+		grep -q 'still writes its position into the canary' "$d/results.ktap"
+	   fi; then
+		result ok "$2"
+	else
+		sed 's/^/# /' "$d/results.ktap" 2>/dev/null
+		result fail "$2"
+	fi
+}
+neg_rollback negative_control_rollback \
+	"a rollback from the released series (r86) to upstream fails the rollback checks (IOMMU)"
+neg_rollback negative_control_rollback_noiommu \
+	"a rollback from the released series (r86) to upstream fails the rollback checks (noiommu)"
 if grep -q '^ok .*planted_skip.*# SKIP' "$log/negative.ktap" &&
    ! check_skips "$log/negative.ktap" "$neg"/*/results.ktap >"$log/negative-skips.log"; then
 	result ok "make check refuses a skip that is not on the accepted list"
