@@ -8,6 +8,10 @@
 #   $WORK/rollback/r82.bzImage             the same cut before its patch 83 (the
 #                                          release before vfio-pci's record had
 #                                          MSI-X)
+#   $WORK/rollback/r74.bzImage             the same cut before its patch 75 (the
+#                                          release before VT-d translation was
+#                                          handed over: PCI and vfio-pci Live
+#                                          Update without the IOMMU part)
 # Each is built once and cached: it is rebuilt only when the hash of its inputs
 # (base commit, patches, config fragments, this script's recipe) changed.
 # One worktree ($WORK/rollback/src) and one O= directory serve both images:
@@ -119,5 +123,20 @@ else
 	[ "$(g log -1 --format=%s)" = "PCI/MSI: Keep MSI-X of a handed-over device enabled and masked" ] ||
 		die "r86 cut before patch 83 is not at patch 82"
 	build "$name" "$r82_sum"
+fi
+name=r74
+r74_sum=$( { echo "$r82_sum"; echo "cut before 75"; } | sha256sum | cut -d' ' -f1)
+if cached "$name" "$r74_sum"; then
+	echo "rollback: $out/$name.bzImage is up to date"
+else
+	if [ "$(g log -1 --format=%s)" != "PCI/MSI: Keep MSI-X of a handed-over device enabled and masked" ]; then
+		checkout_base
+		apply_r86
+		g checkout -q --detach HEAD~4
+	fi
+	g checkout -q --detach HEAD~8
+	[ "$(g log -1 --format=%s)" = "selftests/pci_liveupdate: Parse the plan format in one place" ] ||
+		die "r86 cut before patch 75 is not at patch 74"
+	build "$name" "$r74_sum"
 fi
 echo "rollback: done in $(( $(date +%s) - total )) s"
