@@ -141,11 +141,27 @@ h_rc=${PIPESTATUS[0]}
 count_ktap "$log/harness.ktap"
 check_counts "$log/harness.ktap" "$h_rc" || result fail "harness self-test reported every result"
 
+# The plans to run are the manifest's, and every plan file is in it.
+manifest=$top/scripts/check-manifest
 plans=()
+unlisted=()
+while read -r name _; do
+	plans+=("$st/$name.plan")
+done < <(sed -e '/^#/d' -e '/^$/d' "$manifest")
 for p in "$st"/*.plan; do
 	case $p in */negative_control*.plan) continue ;; esac
-	plans+=("$p")
+	grep -q "^$(basename "$p" .plan) " "$manifest" || unlisted+=("$(basename "$p")")
 done
+missing=()
+for p in "${plans[@]}"; do
+	[ -f "$p" ] || missing+=("$(basename "$p")")
+done
+if [ ${#unlisted[@]} = 0 ] && [ ${#missing[@]} = 0 ]; then
+	result ok "the plans are the manifest's (${#plans[@]}, scripts/check-manifest)"
+else
+	echo "# not in the manifest: ${unlisted[*]:-none}; listed but missing: ${missing[*]:-none}"
+	result fail "the plans are the manifest's (${#plans[@]}, scripts/check-manifest)"
+fi
 step "KUnit + kselftests in QEMU: ${#plans[@]} VM runs, $(vm_jobs) at a time"
 rm -rf "$work/vmtest"
 vmtest "$work/vmtest" "${plans[@]}" | tee "$log/vmtest.ktap"
@@ -155,6 +171,20 @@ if check_counts "$log/vmtest.ktap" "$vm_rc"; then
 	result ok "vmtest.sh reported every planned result"
 else
 	result fail "vmtest.sh reported every planned result"
+fi
+# Each plan reported as many results as the manifest says
+short=0
+while read -r name want; do
+	got=$(grep -cE "^(not )?ok [0-9]+ $name: " "$log/vmtest.ktap")
+	if [ "$got" != "$want" ]; then
+		echo "# $name: $got results, the manifest says $want"
+		short=1
+	fi
+done < <(sed -e '/^#/d' -e '/^$/d' "$manifest")
+if [ "$short" = 0 ]; then
+	result ok "every plan reported the manifest's number of results ($(sed -e '/^#/d' "$manifest" | awk '{s += $2} END {print s}'))"
+else
+	result fail "every plan reported the manifest's number of results"
 fi
 if check_skips "$log/vmtest.ktap" "$work"/vmtest/*/results.ktap; then
 	result ok "every skip is on the accepted list (scripts/accepted-skips)"
@@ -183,6 +213,11 @@ else
 fi
 # neg_plan_fails PLAN HOST_CHECK WHAT: stage 1 passed, the VMM's update and
 # the host check failed
+if grep -q '^not ok .*negative_control: no_leaks_must_fail' "$log/negative.ktap"; then
+	result ok "the kmemleak check fails in a kernel without kmemleak"
+else
+	result fail "the kmemleak check fails in a kernel without kmemleak"
+fi
 neg_plan_fails() {
 	if grep -q "^ok .*$1: vmm_start" "$log/negative.ktap" &&
 	   grep -q "^not ok .*$1: vmm_must_fail" "$log/negative.ktap" &&
@@ -225,11 +260,13 @@ neg_rollback negative_control_rollback \
 neg_rollback negative_control_rollback_noiommu \
 	"a rollback from the released series (r86) to upstream fails the rollback checks (noiommu)"
 if grep -q '^ok .*planted_skip.*# SKIP' "$log/negative.ktap" &&
-   ! check_skips "$log/negative.ktap" "$neg"/*/results.ktap >"$log/negative-skips.log"; then
-	result ok "make check refuses a skip that is not on the accepted list"
+   ! check_skips "$log/negative.ktap" "$neg"/*/results.ktap >"$log/negative-skips.log" &&
+   grep -q '^# unexpected skip: ok [0-9]* negative_control: planted_skip' "$log/negative-skips.log" &&
+   grep -q '^# unexpected skip: *ok 1 nested_planted # SKIP' "$log/negative-skips.log"; then
+	result ok "make check refuses a skip that is not on the accepted list, top level and nested"
 else
 	sed 's/^/# /' "$log/negative-skips.log"
-	result fail "make check refuses a skip that is not on the accepted list"
+	result fail "make check refuses a skip that is not on the accepted list, top level and nested"
 fi
 # The same output with its last result cut off, as if the runner had died.
 awk -v last="$(grep -nE '^(not )?ok [0-9]+ ' "$log/vmtest.ktap" | tail -n1 | cut -d: -f1)" \
