@@ -5,7 +5,7 @@ WORK ?= $(CURDIR)/work
 export WORK
 SELFTESTS = $(WORK)/linux/tools/testing/selftests/pci_liveupdate
 
-.PHONY: all deps base tree export series-status build checkpatch check check-each demo bench clean selftest-harness
+.PHONY: all deps base tree export series-status build checkpatch check check-each negative demo bench clean selftest-harness
 
 all: build
 
@@ -51,3 +51,7 @@ clean:
 # Every patch of the series builds on its own (W=1 and sparse on touched files).
 check-each: build
 	@scripts/check-each.sh
+
+# Each fix of negative/controls taken out: its check must fail, for its reason.
+negative: deps
+	@scripts/negative.sh

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Out-of-tree kernel build of $WORK/linux into $WORK/build from config/*.config.
+# Out-of-tree kernel build of $WORK/linux into $WORK/build from config/*.config
+# (TREE and OUT name another tree and build directory: make negative's).
 # Rebuilds stay incremental: .config is only regenerated when a fragment changes.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=${WORK:-$top/work}
-tree=$work/linux
-out=$work/build
+tree=${TREE:-$work/linux}
+out=${OUT:-$work/build}
 jobs=${JOBS:-$(nproc)}
 die() { echo "build: $*" >&2; exit 1; }
 
