@@ -63,7 +63,7 @@ echo "NIC interrupts: MSI-X stayed enabled; the link change raised during the up
 	"pending at retrieve (PBA ${pba:-?}, 0x10 expected) and delivered ${irq:-?} time(s) (1 expected)"
 [ -n "$first" ] && echo "New kernel's first user space instruction to the device's first DMA: $first ms"
 if [ $rc = 0 ]; then
-	echo "VERDICT: live update done: guest memory intact, every DMA landed, the NIC's interrupt arrived once, the NIC never reset"
+	echo "VERDICT: live update done: guest memory intact, every DMA landed, the NIC's interrupt arrived once, the NIC not reset from its preservation to back in service"
 else
 	echo "VERDICT: FAILED (see $out/vmtest.ktap and $out/$name/console.log)"
 fi
