@@ -122,6 +122,18 @@ else
 	finish
 fi
 
+step "make negative's patches still apply (each takes one fix out)"
+bad_neg=""
+for p in "$top"/negative/*.patch; do
+	git -C "$work/linux" apply --check "$p" 2>/dev/null || bad_neg+=" $(basename "$p")"
+done
+if [ -z "$bad_neg" ]; then
+	result ok "make negative's $(ls "$top"/negative/*.patch | wc -l) patches apply to the series"
+else
+	echo "# do not apply:$bad_neg"
+	result fail "make negative's patches apply to the series"
+fi
+
 step "the series builds with its options off"
 "$top/scripts/options-off.sh" | tee "$log/options-off.ktap"
 oo_rc=${PIPESTATUS[0]}
