@@ -41,9 +41,9 @@ n=0 fail=0
 for c in "${controls[@]}"; do
 	IFS=$'\t' read -r patch plan test reason <<<"$c"
 	n=$((n + 1))
-	# A host check's reason is its own condition: "-" names none else
+	# A host check's or a shell step's reason is its own condition: "-"
 	if grep -q "^not ok [0-9]* $plan: $test" "$work/negative.ktap" &&
-	   { [ "$reason" = - ] && grep -q "^host $test " "$st/$plan.plan" ||
+	   { [ "$reason" = - ] && grep -qE "^(host $test |[0-9]+ $test sh )" "$st/$plan.plan" ||
 	     grep -qF -- "$reason" "$runs/$plan/results.ktap"; }; then
 		echo "ok $n $patch: $plan $test fails: $reason"
 	else
